@@ -1,0 +1,1 @@
+"""Training the networks on MNIST, and checking their quality."""
