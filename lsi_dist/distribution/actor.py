@@ -1,0 +1,58 @@
+"""The Ray actor that holds the networks and evaluates shards of latents."""
+
+import os
+import socket
+import time
+
+import ray
+import torch
+
+from lsi_dist.evaluation import Evaluator
+from lsi_dist.models.weights import WEIGHTS_DIR, load_networks
+
+
+@ray.remote(max_restarts=0, max_task_retries=0)
+class EvaluationActor:
+    """Loads the networks once and evaluates shards.
+
+    It computes on the GPU Ray assigned it (Ray sets ``CUDA_VISIBLE_DEVICES``,
+    so that GPU is ``cuda:0`` here), and on the CPU when it was given none or
+    when the node has no CUDA device (logical GPUs on a CPU machine).
+
+    Restarts are left to the pool, which re-runs a lost actor's shard elsewhere
+    at once instead of waiting for Ray to bring the actor back.
+    """
+
+    def __init__(self, spec, weights_dir=None, torch_threads=1):
+        torch.set_num_threads(torch_threads)
+        gpu_ids = ray.get_gpu_ids()
+        if gpu_ids and torch.cuda.is_available():
+            device = torch.device("cuda", 0)
+        else:
+            device = torch.device("cpu")
+        self.gpu_ids = [str(gpu) for gpu in gpu_ids]
+        self.evaluator = Evaluator(
+            load_networks(device, weights_dir or WEIGHTS_DIR), spec
+        )
+
+    def evaluate(self, latents):
+        """Returns ``(results, seconds)``: ``results`` is float32 ``(n, 1 + m)``,
+        the objective followed by the measures; ``seconds`` the compute time."""
+        packed = self.evaluator.evaluate_packed(latents)
+        return packed, self.evaluator.last_seconds
+
+    def info(self):
+        """Where the actor runs: device, GPU ids, node, host and process."""
+        return {
+            "device": str(self.evaluator.device),
+            "gpu_ids": self.gpu_ids,
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "torch_threads": torch.get_num_threads(),
+            "last_seconds": self.evaluator.last_seconds,
+        }
+
+    def sleep(self, seconds):
+        """Blocks for ``seconds``; lets tests stand in for a hung evaluation."""
+        time.sleep(seconds)

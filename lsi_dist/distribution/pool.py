@@ -1,0 +1,393 @@
+"""The pool of evaluation actors: shards, gathers in order, survives lost actors."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import ray
+from ray.exceptions import (
+    GetTimeoutError,
+    NodeDiedError,
+    ObjectLostError,
+    OutOfMemoryError,
+    OwnerDiedError,
+    RayActorError,
+    RayTaskError,
+    WorkerCrashedError,
+)
+
+from lsi_dist.distribution.actor import EvaluationActor
+from lsi_dist.distribution.placement import Placement, PlacementError
+from lsi_dist.distribution.sharding import plan_shards
+from lsi_dist.evaluation import check_latents, split_packed
+
+logger = logging.getLogger(__name__)
+
+# Errors after which the shard is re-run elsewhere: the actor, its worker
+# process or its node is gone. Any other error was raised by the evaluation
+# itself, would recur on every actor, and is reported instead.
+_LOST = (
+    RayActorError,
+    ObjectLostError,
+    OwnerDiedError,
+    NodeDiedError,
+    WorkerCrashedError,
+    OutOfMemoryError,
+)
+
+
+class PoolError(RuntimeError):
+    """Base class of the pool's errors."""
+
+
+class ActorStartError(PoolError):
+    """No evaluation actor could be started or kept alive."""
+
+
+class ShardError(PoolError):
+    """The evaluation of a shard raised, or its retries ran out."""
+
+
+@dataclass
+class _Slot:
+    """One actor and what the pool knows about it."""
+
+    name: str
+    handle: object
+    info: dict = field(default_factory=dict)
+    speed: float | None = None  # rows per second, smoothed
+    inflight: int = 0
+
+    def describe(self):
+        return (
+            f"{self.name} (pid {self.info.get('pid', '?')} on "
+            f"{self.info.get('host', '?')}, {self.info.get('device', '?')})"
+        )
+
+
+@dataclass
+class _Shard:
+    start: int
+    stop: int
+    slot: _Slot
+    ref: object
+    deadline: float
+    attempts: int = 0
+
+
+class PendingBatch:
+    """A batch whose shards are on the actors; pass it to :meth:`RayPool.collect`."""
+
+    def __init__(self, latents, shards):
+        self.latents = latents
+        self.shards = shards
+
+    def __len__(self):
+        return len(self.latents)
+
+
+class RayPool:
+    """Evaluates batches of latents on Ray actors, in ``ask`` order.
+
+    Every shard of a batch is submitted before any is waited on. An actor
+    that dies, loses its node or stops answering within ``call_timeout_s`` is
+    replaced, and its shard re-run on a live actor, so a collected batch is
+    always complete and equal to a fault-free one.
+
+    Ray must be initialised first (see :func:`lsi_dist.distribution.connect`).
+
+    Args:
+        spec: :class:`~lsi_dist.evaluation.EvaluationSpec`, sent to each actor
+            once, at its start.
+        placement: :class:`~lsi_dist.distribution.Placement`.
+        weights_dir: Weights folder as the actors see it (the shipped weights
+            by default).
+        call_timeout_s: Seconds a shard may take before its actor counts as hung.
+        max_retries: Re-runs allowed per shard before the batch fails.
+        start_timeout_s: Seconds to wait for an actor to start when none is live.
+        rescan_s: How often the pool looks for new cluster resources to grow into.
+
+    Raises:
+        PlacementError: The cluster cannot hold even one actor.
+        ActorStartError: No actor started within ``start_timeout_s``.
+    """
+
+    def __init__(
+        self,
+        spec,
+        placement=None,
+        weights_dir=None,
+        call_timeout_s=120.0,
+        max_retries=3,
+        start_timeout_s=120.0,
+        rescan_s=10.0,
+    ):
+        if not ray.is_initialized():
+            raise PoolError(
+                "Ray is not initialised; call "
+                "lsi_dist.distribution.connect() before making a pool."
+            )
+        self.spec = spec
+        self.placement = placement or Placement()
+        self.weights_dir = None if weights_dir is None else str(weights_dir)
+        self.call_timeout_s = call_timeout_s
+        self.max_retries = max_retries
+        self.start_timeout_s = start_timeout_s
+        self.rescan_s = rescan_s
+        self.last_compute_seconds = 0.0
+        self.replaced = 0
+
+        self._live = []
+        self._starting = []  # (slot, ready_ref)
+        self._counter = 0
+        resources = ray.cluster_resources()
+        self._check_fits(resources)
+        self._options = self.placement.actor_options(resources)
+        self._threads = self.placement.torch_threads(resources)
+        self._target = self.placement.actor_count(resources)
+        self._last_scan = time.monotonic()
+        for _ in range(self._target):
+            self._start_actor()
+        self._await_starts(all_of_them=True)
+
+    # Actors -------------------------------------------------------------
+
+    def _check_fits(self, resources):
+        options = self.placement.actor_options(resources)
+        for key, ray_key in (("num_gpus", "GPU"), ("num_cpus", "CPU")):
+            if options[key] > resources.get(ray_key, 0):
+                raise PlacementError(
+                    f"Each evaluation actor asks for {options[key]} {ray_key}, but "
+                    f"the whole cluster has {resources.get(ray_key, 0)}. Lower "
+                    f"the placement's needs or add nodes with {ray_key}s."
+                )
+
+    def _start_actor(self):
+        self._counter += 1
+        handle = EvaluationActor.options(
+            name=None, scheduling_strategy="SPREAD", **self._options
+        ).remote(self.spec, self.weights_dir, self._threads)
+        slot = _Slot(name=f"actor-{self._counter}", handle=handle)
+        self._starting.append((slot, handle.info.remote()))
+
+    def _adopt(self, slot, ready_ref):
+        try:
+            slot.info = ray.get(ready_ref)
+        except (RayActorError, RayTaskError) as error:
+            logger.warning("Evaluation %s failed to start: %s", slot.name, error)
+            return error
+        self._live.append(slot)
+        logger.info("Evaluation %s started", slot.describe())
+        return None
+
+    def _await_starts(self, all_of_them=False, timeout=None):
+        """Adopts started actors; waits for all, for one, or (timeout 0) none."""
+        timeout = self.start_timeout_s if timeout is None else timeout
+        if not self._starting:
+            return
+        refs = [ref for _, ref in self._starting]
+        wanted = len(refs) if all_of_them else 1
+        ready, _ = ray.wait(
+            refs, num_returns=wanted if timeout else len(refs), timeout=timeout
+        )
+        ready = set(ready)
+        errors = []
+        still = []
+        for slot, ref in self._starting:
+            if ref in ready:
+                error = self._adopt(slot, ref)
+                if error is not None:
+                    errors.append((slot, error))
+            else:
+                still.append((slot, ref))
+        self._starting = still
+        if not self._live and timeout:
+            cause = errors[0][1] if errors else None
+            raise ActorStartError(self._no_actor_message(cause)) from cause
+
+    def _no_actor_message(self, cause):
+        if cause is not None:
+            return (
+                f"No evaluation actor could start; the first failure was: "
+                f"{cause}. Fix that error (for example the weights folder) "
+                "and run again."
+            )
+        return (
+            f"No evaluation actor started within {self.start_timeout_s:.0f} s. "
+            f"Each asks for {self._options}; the cluster has "
+            f"{ray.available_resources()} free of {ray.cluster_resources()}. "
+            "Add nodes, lower the placement's needs, or raise start_timeout_s."
+        )
+
+    def _maintain(self):
+        """Adopts actors that have started; grows into new cluster resources."""
+        if self._starting:
+            self._await_starts(timeout=0)
+        now = time.monotonic()
+        if now - self._last_scan < self.rescan_s:
+            return
+        self._last_scan = now
+        if self.placement.num_actors is None:
+            try:
+                self._target = self.placement.actor_count(ray.cluster_resources())
+            except PlacementError:
+                return
+        for _ in range(self._target - len(self._live) - len(self._starting)):
+            self._start_actor()
+
+    def _retire(self, slot, reason):
+        """Drops an actor that died or hung, and starts its replacement."""
+        if slot not in self._live:
+            return
+        self._live.remove(slot)
+        self.replaced += 1
+        logger.warning(
+            "Evaluation %s lost (%s); its shards go to other actors.",
+            slot.describe(),
+            reason,
+        )
+        try:
+            ray.kill(slot.handle, no_restart=True)
+        except Exception:  # noqa: BLE001 - it may be gone already, which is fine.
+            pass
+        if len(self._live) + len(self._starting) < self._target:
+            self._start_actor()
+
+    def _any_live_slot(self):
+        if not self._live:
+            self._await_starts()
+        if not self._live:
+            self._start_actor()
+            self._await_starts()
+        return min(self._live, key=lambda slot: slot.inflight)
+
+    # Batches ------------------------------------------------------------
+
+    @property
+    def num_actors(self):
+        """Number of live actors."""
+        return len(self._live)
+
+    def describe(self):
+        """Where each live actor runs (device, GPU ids, node, host, pid)."""
+        return [dict(slot.info, name=slot.name) for slot in self._live]
+
+    def submit(self, latents):
+        """Puts a batch on the actors without waiting; see :meth:`collect`.
+
+        Args:
+            latents: Array-like ``(n, 128)``.
+
+        Returns:
+            PendingBatch: The handle to collect.
+        """
+        array = check_latents(latents)
+        self._maintain()
+        if not self._live:
+            self._any_live_slot()
+        known = [slot.speed for slot in self._live if slot.speed]
+        default = float(np.mean(known)) if known else 1.0
+        plan = plan_shards(len(array), [slot.speed or default for slot in self._live])
+        deadline = time.monotonic() + self.call_timeout_s
+        shards = []
+        for index, start, stop in plan:
+            slot = self._live[index]
+            slot.inflight += 1
+            ref = slot.handle.evaluate.remote(array[start:stop])
+            shards.append(_Shard(start, stop, slot, ref, deadline))
+        return PendingBatch(array, shards)
+
+    def collect(self, batch):
+        """Waits for a batch and returns ``(objective, measures)`` in its order.
+
+        Raises:
+            ShardError: The evaluation raised (the actor and rows are named),
+                or a shard failed more than ``max_retries`` times.
+            ActorStartError: Every actor was lost and none could be started.
+        """
+        if not batch.shards:
+            return split_packed(np.zeros((0, 1 + self.spec.measure_dim), np.float32))
+        try:
+            timeout = max(0.0, batch.shards[0].deadline - time.monotonic())
+            values = ray.get([shard.ref for shard in batch.shards], timeout=timeout)
+        except (GetTimeoutError, RayTaskError, *_LOST):
+            values = [self._recover(batch, shard) for shard in batch.shards]
+
+        packed = np.empty((len(batch), 1 + self.spec.measure_dim), np.float32)
+        compute = 0.0
+        for shard, (part, seconds) in zip(batch.shards, values):
+            packed[shard.start : shard.stop] = part
+            shard.slot.inflight -= 1
+            compute = max(compute, seconds)
+            if seconds > 0:
+                speed = (shard.stop - shard.start) / seconds
+                old = shard.slot.speed
+                shard.slot.speed = speed if old is None else 0.7 * old + 0.3 * speed
+        self.last_compute_seconds = compute
+        return split_packed(packed)
+
+    def evaluate(self, latents):
+        """Evaluates a batch; returns ``(objective, measures)`` in its order."""
+        return self.collect(self.submit(latents))
+
+    def _recover(self, batch, shard):
+        """Gets one shard, re-running it until it succeeds or retries run out."""
+        while True:
+            ready, _ = ray.wait(
+                [shard.ref], timeout=max(0.0, shard.deadline - time.monotonic())
+            )
+            if not ready:
+                self._retire(shard.slot, f"no answer within {self.call_timeout_s} s")
+                self._rerun(batch, shard)
+                continue
+            try:
+                return ray.get(shard.ref)
+            except _LOST as error:
+                self._retire(shard.slot, type(error).__name__)
+                self._rerun(batch, shard)
+            except RayTaskError as error:
+                shard.slot.inflight -= 1
+                raise ShardError(
+                    f"Evaluation raised on {shard.slot.describe()} for rows "
+                    f"{shard.start}-{shard.stop - 1} of a batch of {len(batch)}: "
+                    f"{type(error.cause).__name__}: {error.cause}"
+                ) from error.cause
+
+    def _rerun(self, batch, shard):
+        shard.slot.inflight -= 1
+        shard.attempts += 1
+        if shard.attempts > self.max_retries:
+            raise ShardError(
+                f"Rows {shard.start}-{shard.stop - 1} of a batch of {len(batch)} "
+                f"failed {shard.attempts} times, more than max_retries="
+                f"{self.max_retries}; {self.replaced} actors were lost so far. "
+                "See the warnings above for why."
+            )
+        slot = self._any_live_slot()
+        slot.inflight += 1
+        shard.slot = slot
+        shard.ref = slot.handle.evaluate.remote(batch.latents[shard.start : shard.stop])
+        shard.deadline = time.monotonic() + self.call_timeout_s
+        logger.info(
+            "Rows %d-%d re-run on %s (attempt %d)",
+            shard.start,
+            shard.stop - 1,
+            slot.describe(),
+            shard.attempts + 1,
+        )
+
+    def close(self):
+        """Stops every actor the pool started."""
+        for slot in self._live + [slot for slot, _ in self._starting]:
+            try:
+                ray.kill(slot.handle, no_restart=True)
+            except Exception:  # noqa: BLE001 - already gone is fine.
+                pass
+        self._live, self._starting = [], []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
