@@ -266,12 +266,17 @@ def _make_pool(config):
 
 
 class _StopFlag:
-    """Turns the first Ctrl-C or SIGTERM into a checkpoint-and-stop request."""
+    """Turns the first Ctrl-C or SIGTERM into a checkpoint-and-stop request.
+
+    A second one aborts at once; the last checkpoint stays intact. The
+    previous handlers come back on exit.
+    """
 
     def __init__(self):
         self.requested = False
+        self._previous = {}
 
-    def install(self):
+    def __enter__(self):
         import signal
 
         def handler(signum, frame):
@@ -284,52 +289,67 @@ class _StopFlag:
                 file=sys.stderr,
             )
 
-        signal.signal(signal.SIGINT, handler)
-        signal.signal(signal.SIGTERM, handler)
+        self._previous = {
+            sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
     def __call__(self):
         return self.requested
 
 
-def _run(args):
+def _loop(config, pool, run_dir, checkpoint, stop, no_progress):
+    """Runs the search with a progress bar; returns its RunResult."""
     from tqdm import tqdm
 
-    from lsi_dist.reports import make_reports
     from lsi_dist.search import LsiRun
+
+    run = LsiRun(config, pool, run_dir, checkpoint)
+    where = ", ".join(sorted({d["device"] for d in pool.describe()}))
+    target = "all" if config.target_digit is None else config.target_digit
+    print(
+        f"lsi-dist run: {config.algorithm}, target {target}, "
+        f"{config.iterations} iterations of {config.batch_total} latents, "
+        f"{max(pool.num_actors, 1)} evaluator(s) on {where}; folder {run_dir}"
+    )
+    bar = tqdm(
+        total=config.iterations,
+        initial=run.iteration,
+        unit="it",
+        dynamic_ncols=True,
+        disable=no_progress,
+    )
+    start_evals = run.evaluations
+
+    def on_iteration(current):
+        bar.update(current.iteration - bar.n)
+        if current.iteration % 10 == 0:
+            bar.set_postfix(
+                archive=current.archive.stats.num_elites,
+                evals=current.evaluations - start_evals,
+                refresh=False,
+            )
+
+    try:
+        return run.run(on_iteration=on_iteration, should_stop=stop)
+    finally:
+        bar.close()
+
+
+def _run(args):
+    from lsi_dist.reports import make_reports
 
     config, run_dir, checkpoint = _open_run(args)
     pool = _make_pool(config)
-    stop = _StopFlag()
-    stop.install()
     try:
-        run = LsiRun(config, pool, run_dir, checkpoint)
-        where = ", ".join(sorted({d["device"] for d in pool.describe()}))
-        print(
-            f"lsi-dist run: {config.algorithm}, "
-            f"target {'all' if config.target_digit is None else config.target_digit}"
-            f", {config.iterations} iterations of {config.batch_total} latents, "
-            f"{max(pool.num_actors, 1)} evaluator(s) on {where}; folder {run_dir}"
-        )
-        bar = tqdm(
-            total=config.iterations,
-            initial=run.iteration,
-            unit="it",
-            dynamic_ncols=True,
-            disable=args.no_progress,
-        )
-        start_evals = run.evaluations
-
-        def on_iteration(current):
-            bar.update(current.iteration - bar.n)
-            if current.iteration % 10 == 0:
-                bar.set_postfix(
-                    archive=current.archive.stats.num_elites,
-                    evals=current.evaluations - start_evals,
-                    refresh=False,
-                )
-
-        result = run.run(on_iteration=on_iteration, should_stop=stop)
-        bar.close()
+        with _StopFlag() as stop:
+            result = _loop(config, pool, run_dir, checkpoint, stop, args.no_progress)
     finally:
         pool.close()
 
@@ -338,10 +358,7 @@ def _run(args):
             f"Stopped at iteration {result.iteration}; checkpoint in {run_dir}. "
             f"Go on with: lsi-dist run --resume {run_dir}"
         )
-    if args.no_report:
-        summary = None
-    else:
-        summary = make_reports(run_dir)
+    summary = None if args.no_report else make_reports(run_dir)
     figures = result.figures
     print(
         f"Done: {result.iteration} iterations, {result.evaluations:,} evaluations "
@@ -354,8 +371,8 @@ def _run(args):
     )
     if summary:
         print(
-            f"Discriminator: mean score of elites {summary['discriminator_mean']:.3f}, "
-            f"{100 * summary['realistic_share']:.1f} % of them >= 0.5"
+            f"Discriminator: mean score of elites {summary['discriminator_mean']:.3f}"
+            f", {100 * summary['realistic_share']:.1f} % of them >= 0.5"
         )
         print(f"Outputs in {run_dir}")
     return 0 if result.complete else 3

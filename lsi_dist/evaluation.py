@@ -11,11 +11,14 @@ with no target digit the search covers all ten digits at once: the objective
 is the probability of the digit the classifier predicts, and that digit is a
 third measure.
 
-Determinism: on the CPU these networks give bitwise the same outputs for any
-thread count and for any split of a batch into shards of 16 rows or more
+Determinism: on the CPU, with one torch thread, these networks give bitwise
+the same outputs for any split of a batch into shards of 16 rows or more
 (torch 2.14.1). Smaller shards whose size is not a multiple of 4 may change
 the last bits, so the distributed pool never cuts shards below
-:data:`MIN_SHARD_ROWS` rows.
+:data:`MIN_SHARD_ROWS` rows. With more threads, the kernels torch picks
+depend on the batch size and the last bits change with the split (measured
+here with 2-4 threads), so every CPU evaluator uses one thread by default:
+each CPU actor, and the in-process backend.
 """
 
 import logging

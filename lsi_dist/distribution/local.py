@@ -3,6 +3,8 @@
 import logging
 import time
 
+import torch
+
 from lsi_dist.evaluation import Evaluator, check_latents, split_packed
 from lsi_dist.models.weights import WEIGHTS_DIR, load_networks
 
@@ -28,9 +30,15 @@ class LocalPool:
         spec: :class:`~lsi_dist.evaluation.EvaluationSpec`.
         device: Torch device for the networks.
         weights_dir: Weights folder (the shipped weights by default).
+        threads: Torch threads of this process. One, the default, keeps
+            results bitwise equal to those of Ray actors (which use one thread
+            each); more are faster on the CPU but change the last bits of
+            some results.
     """
 
-    def __init__(self, spec, device="cpu", weights_dir=None):
+    def __init__(self, spec, device="cpu", weights_dir=None, threads=1):
+        if threads is not None:
+            torch.set_num_threads(threads)
         self.spec = spec
         self.evaluator = Evaluator(
             load_networks(device, weights_dir or WEIGHTS_DIR), spec

@@ -147,6 +147,16 @@ class RayPool:
         self._threads = self.placement.torch_threads(resources)
         self._target = self.placement.actor_count(resources)
         self._last_scan = time.monotonic()
+        fits = max(1, self._fitting_count(resources))
+        if fits < self._target:
+            logger.warning(
+                "%d evaluation actors were asked for, but the cluster's "
+                "resources hold %d; starting %d.",
+                self._target,
+                fits,
+                fits,
+            )
+            self._target = fits
         for _ in range(self._target):
             self._start_actor()
         self._await_starts(all_of_them=True)
@@ -163,6 +173,15 @@ class RayPool:
                     f"the placement's needs or add nodes with {ray_key}s."
                 )
 
+    def _fitting_count(self, resources):
+        """How many actors the cluster's total resources hold at most."""
+        counts = [
+            int(resources.get(ray_key, 0) // self._options[key] + 1e-9)
+            for key, ray_key in (("num_gpus", "GPU"), ("num_cpus", "CPU"))
+            if self._options[key] > 0
+        ]
+        return min(counts) if counts else self._target
+
     def _start_actor(self):
         self._counter += 1
         handle = EvaluationActor.options(
@@ -171,40 +190,65 @@ class RayPool:
         slot = _Slot(name=f"actor-{self._counter}", handle=handle)
         self._starting.append((slot, handle.info.remote()))
 
-    def _adopt(self, slot, ready_ref):
-        try:
-            slot.info = ray.get(ready_ref)
-        except (RayActorError, RayTaskError) as error:
-            logger.warning("Evaluation %s failed to start: %s", slot.name, error)
-            return error
-        self._live.append(slot)
-        logger.info("Evaluation %s started", slot.describe())
-        return None
+    def _adopt_ready(self, wanted, timeout):
+        """Adopts up to all starting actors that are ready within ``timeout``.
 
-    def _await_starts(self, all_of_them=False, timeout=None):
-        """Adopts started actors; waits for all, for one, or (timeout 0) none."""
-        timeout = self.start_timeout_s if timeout is None else timeout
-        if not self._starting:
-            return
+        An actor lost before it started (its node died) is replaced. Returns
+        the errors of actors whose constructor raised: those would fail again.
+        """
         refs = [ref for _, ref in self._starting]
-        wanted = len(refs) if all_of_them else 1
-        ready, _ = ray.wait(
-            refs, num_returns=wanted if timeout else len(refs), timeout=timeout
-        )
+        ready, _ = ray.wait(refs, num_returns=min(wanted, len(refs)), timeout=timeout)
         ready = set(ready)
-        errors = []
-        still = []
+        init_errors, still, lost = [], [], 0
         for slot, ref in self._starting:
-            if ref in ready:
-                error = self._adopt(slot, ref)
-                if error is not None:
-                    errors.append((slot, error))
-            else:
+            if ref not in ready:
                 still.append((slot, ref))
+                continue
+            try:
+                slot.info = ray.get(ref)
+            except RayActorError as error:
+                if error.actor_init_failed:
+                    logger.warning(
+                        "Evaluation %s failed to start: %s", slot.name, error
+                    )
+                    init_errors.append(error)
+                else:
+                    logger.warning(
+                        "Evaluation %s was lost while starting (%s); starting another.",
+                        slot.name,
+                        type(error).__name__,
+                    )
+                    lost += 1
+                continue
+            self._live.append(slot)
+            logger.info("Evaluation %s started", slot.describe())
         self._starting = still
-        if not self._live and timeout:
-            cause = errors[0][1] if errors else None
-            raise ActorStartError(self._no_actor_message(cause)) from cause
+        for _ in range(min(lost, self._target - len(self._live) - len(still))):
+            self._start_actor()
+        return init_errors
+
+    def _await_starts(self, all_of_them=False):
+        """Waits for every starting actor, or for one live actor, or a timeout.
+
+        Raises:
+            ActorStartError: An actor's constructor raised, or no actor is live
+                after ``start_timeout_s``.
+        """
+        deadline = time.monotonic() + self.start_timeout_s
+        while self._starting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            wanted = len(self._starting) if all_of_them else 1
+            init_errors = self._adopt_ready(wanted, remaining)
+            if init_errors:
+                raise ActorStartError(
+                    self._no_actor_message(init_errors[0])
+                ) from init_errors[0]
+            if self._live and not all_of_them:
+                break
+        if not self._live:
+            raise ActorStartError(self._no_actor_message(None))
 
     def _no_actor_message(self, cause):
         if cause is not None:
@@ -223,16 +267,23 @@ class RayPool:
     def _maintain(self):
         """Adopts actors that have started; grows into new cluster resources."""
         if self._starting:
-            self._await_starts(timeout=0)
+            for error in self._adopt_ready(len(self._starting), timeout=0):
+                logger.error("A replacement actor failed to start: %s", error)
         now = time.monotonic()
         if now - self._last_scan < self.rescan_s:
             return
         self._last_scan = now
-        if self.placement.num_actors is None:
-            try:
-                self._target = self.placement.actor_count(ray.cluster_resources())
-            except PlacementError:
-                return
+        try:
+            resources = ray.cluster_resources()
+            self._target = max(
+                1,
+                min(
+                    self.placement.actor_count(resources),
+                    self._fitting_count(resources),
+                ),
+            )
+        except PlacementError:
+            return
         for _ in range(self._target - len(self._live) - len(self._starting)):
             self._start_actor()
 
@@ -256,9 +307,8 @@ class RayPool:
 
     def _any_live_slot(self):
         if not self._live:
-            self._await_starts()
-        if not self._live:
-            self._start_actor()
+            if not self._starting:
+                self._start_actor()
             self._await_starts()
         return min(self._live, key=lambda slot: slot.inflight)
 
@@ -273,16 +323,19 @@ class RayPool:
         """Where each live actor runs (device, GPU ids, node, host, pid)."""
         return [dict(slot.info, name=slot.name) for slot in self._live]
 
-    def submit(self, latents):
+    def submit(self, latents, validate=True):
         """Puts a batch on the actors without waiting; see :meth:`collect`.
 
         Args:
             latents: Array-like ``(n, 128)``.
+            validate: Check the latents here first (shape, finiteness) and
+                raise ValueError at once. The actors check them again, so a
+                caller whose latents are known good may skip this pass.
 
         Returns:
             PendingBatch: The handle to collect.
         """
-        array = check_latents(latents)
+        array = check_latents(latents) if validate else np.asarray(latents)
         self._maintain()
         if not self._live:
             self._any_live_slot()

@@ -160,7 +160,9 @@ def train_classifier(settings, command="", progress=True, stop_after=None):
     )
     record = {
         "command": command,
-        "settings": asdict(settings),
+        "settings": {
+            k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()
+        },
         "train_seconds": round(stopwatch.seconds, 1),
         "torch": torch.__version__,
         "figures": {"test_accuracy": test_accuracy},

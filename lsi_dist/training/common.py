@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 def images_to_tensor(images):
     """Turns ``uint8`` images ``(n, 28, 28)`` into floats ``(n, 1, 28, 28)``, 0-1."""
-    return torch.from_numpy(images).float().div_(255.0).unsqueeze(1)
+    return torch.tensor(images, dtype=torch.float32).div_(255.0).unsqueeze(1)
 
 
 def batches(count, batch_size, generator):
