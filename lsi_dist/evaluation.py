@@ -165,6 +165,10 @@ class Evaluator:
         if len(array) == 0:
             result = np.zeros((0, 1 + self.spec.measure_dim), np.float32)
         else:
+            if not array.flags.writeable:
+                # Ray hands actors read-only arrays; torch warns on those, and
+                # a copy of one batch costs microseconds.
+                array = array.copy()
             with torch.inference_mode():
                 z = torch.from_numpy(array).to(self.device)
                 for _ in range(self.spec.repeats):

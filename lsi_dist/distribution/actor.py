@@ -1,6 +1,7 @@
 """The Ray actor that holds the networks and evaluates shards of latents."""
 
 import os
+import resource
 import socket
 import time
 
@@ -42,7 +43,8 @@ class EvaluationActor:
         return packed, self.evaluator.last_seconds
 
     def info(self):
-        """Where the actor runs: device, GPU ids, node, host and process."""
+        """Where the actor runs (device, GPU ids, node, host, process) and its
+        peak resident memory so far."""
         return {
             "device": str(self.evaluator.device),
             "gpu_ids": self.gpu_ids,
@@ -51,6 +53,7 @@ class EvaluationActor:
             "pid": os.getpid(),
             "torch_threads": torch.get_num_threads(),
             "last_seconds": self.evaluator.last_seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
 
     def sleep(self, seconds):

@@ -49,7 +49,7 @@ class LocalPool:
     def num_actors(self):
         return 0
 
-    def describe(self):
+    def describe(self, refresh=False):
         """One entry for the driver process itself."""
         return [{"device": str(self.evaluator.device), "backend": "in-process"}]
 

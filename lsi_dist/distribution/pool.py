@@ -319,8 +319,20 @@ class RayPool:
         """Number of live actors."""
         return len(self._live)
 
-    def describe(self):
-        """Where each live actor runs (device, GPU ids, node, host, pid)."""
+    def describe(self, refresh=False):
+        """Where each live actor runs (device, GPU ids, node, host, pid).
+
+        Args:
+            refresh: Ask the actors again (for current figures such as their
+                peak memory) instead of returning what they said at start.
+        """
+        if refresh and self._live:
+            infos = ray.get(
+                [slot.handle.info.remote() for slot in self._live],
+                timeout=self.call_timeout_s,
+            )
+            for slot, info in zip(self._live, infos):
+                slot.info = info
         return [dict(slot.info, name=slot.name) for slot in self._live]
 
     def submit(self, latents, validate=True):

@@ -6,7 +6,7 @@ dispatch overhead per batch (its wall time minus the longest compute time
 inside an actor for that batch, median over the repeats). All backends are
 measured in one process, in turns, so their ratios hold on a noisy machine.
 
-    python tests/distribution/pool_benchmark.py [--repeats 200]
+    python scripts/pool_benchmark.py [--repeats 200]
 """
 
 import argparse
