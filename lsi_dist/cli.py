@@ -343,10 +343,18 @@ def _loop(config, pool, run_dir, checkpoint, stop, no_progress):
 
 
 def _run(args):
+    # Everything the run imports is imported before Ray starts: a Ray job's
+    # working directory can be unpacked again while the driver runs.
+    from lsi_dist.errors import user_errors
+    from lsi_dist.files import atomic_write_json
     from lsi_dist.reports import make_reports
+    from lsi_dist.search import LsiRun  # noqa: F401
+
+    user_errors()
 
     config, run_dir, checkpoint = _open_run(args)
     pool = _make_pool(config)
+    atomic_write_json(run_dir / "actors.json", pool.describe())
     try:
         with _StopFlag() as stop:
             result = _loop(config, pool, run_dir, checkpoint, stop, args.no_progress)

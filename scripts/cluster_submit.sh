@@ -17,11 +17,26 @@ runs_root=${LSI_RUNS_ROOT:-'$HOME/lsi_runs'}
 python=${LSI_PYTHON:-'$HOME/lsi-venv/bin/python'}
 # The job runs in a copy of this working tree (on the head, and on every
 # worker its actors start on), so the cluster runs exactly this version.
-ray job submit --no-wait \
-  --submission-id "$run" \
-  --working-dir . \
-  --runtime-env-json '{"excludes": [".venv", "runs", ".git", "*.ckpt"], "env_vars": {"PYTHONUNBUFFERED": "1"}}' \
-  -- "$python" -m lsi_dist run --address auto --no-progress \
-  --output "$runs_root/$run" "$@"
+# Ray sets RAY_ADDRESS for the job, so the run joins this cluster.
+submit() {
+  ray job submit --no-wait \
+    --submission-id "$run" \
+    --working-dir . \
+    --runtime-env-json '{"excludes": [".venv", "runs", ".git", "*.ckpt"], "env_vars": {"PYTHONUNBUFFERED": "1"}}' \
+    -- "$python" -m lsi_dist run --no-progress \
+    --output "$runs_root/$run" "$@"
+}
+# Right after `ray up` the head's job agent may not be ready yet.
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if out=$(submit "$@" 2>&1); then
+    echo "$out"
+    break
+  fi
+  if [ "$attempt" = 10 ] || ! grep -q "No available agent" <<<"$out"; then
+    echo "$out" >&2
+    exit 1
+  fi
+  sleep 3
+done
 echo "Submitted job $run. Follow it: bash scripts/cluster_logs.sh $run"
 echo "When it is done:  bash scripts/cluster_fetch.sh $run"

@@ -91,7 +91,16 @@ def connect(
             "`cat ~/.ray/auth_token`), or copy that file to ~/.ray/auth_token."
         ) from error
     except (ConnectionError, TimeoutError) as error:
-        raise ConnectError(f"Could not join Ray at {address}: {error}") from error
+        hint = ""
+        if os.environ.get("RAY_AUTH_MODE") == "token":
+            hint = (
+                " With token authentication a wrong token fails this way too: "
+                "check that RAY_AUTH_TOKEN (or ~/.ray/auth_token) holds the "
+                "cluster's token (on the head: `ray get-auth-token`)."
+            )
+        raise ConnectError(
+            f"Could not join Ray at {address}: {error}.{hint}"
+        ) from error
     logger.info(
         "Ray ready in %.1f s: %s", time.perf_counter() - start, ray.cluster_resources()
     )
