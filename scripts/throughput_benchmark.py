@@ -2,11 +2,12 @@
 
 The plain loop is the reference experiment written the obvious way: one
 pyribs Scheduler with five CMA-ES emitters, and each batch evaluated in the
-driver process (torch with its default threads, all cores), ask, evaluate, tell, in
-turn. `lsi-dist run` is the library's LsiRun on the Ray pool, with the
-settings given. Both run the same number of iterations with the same seed
-and weights; the variants alternate, each in a fresh process, so that their
-peak memory is their own and their ratio holds on a noisy machine.
+driver process (on its GPU if it has one, else on the CPU with torch's
+default threads), ask, evaluate, tell, in turn. `lsi-dist run` is the
+library's LsiRun on the Ray pool, with the settings given. Both run the
+same number of iterations with the same seed and weights; the variants
+alternate, each in a fresh process, so that their peak memory is their own
+and their ratio holds on a noisy machine.
 
 Prints iterations/s, evaluations/s, the ratio to the plain loop, archive size
 and QD score at equal evaluations, and peak memory of the driver and of each
@@ -28,6 +29,7 @@ import time
 def plain_loop(iterations, seed):
     """The reference loop in its plainest form; returns its figures."""
     import numpy as np
+    import torch
     from ribs.archives import GridArchive
     from ribs.emitters import EvolutionStrategyEmitter
     from ribs.schedulers import Scheduler
@@ -35,7 +37,7 @@ def plain_loop(iterations, seed):
     from lsi_dist.evaluation import Evaluator
     from lsi_dist.models import load_networks
 
-    evaluate = Evaluator(load_networks("cpu"))
+    evaluate = Evaluator(load_networks("cuda" if torch.cuda.is_available() else "cpu"))
     # The seeds lsi-dist derives from the run seed, for a like-for-like archive.
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(7)]
     archive = GridArchive(

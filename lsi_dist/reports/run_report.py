@@ -66,7 +66,7 @@ def make_reports(run_dir, networks=None):
     save_heatmap(
         archive,
         run_dir / "heatmap.png",
-        f"{config['algorithm']}: classifier objective, {target}",
+        f"{config['algorithm']}: {config['objective']} objective, {target}",
         "objective",
     )
     if all_digits:
