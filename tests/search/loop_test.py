@@ -124,3 +124,24 @@ def test_non_finite_results_stop_the_run_with_the_checkpoint_kept(tmp_path):
     with pytest.raises(FloatingPointError, match=r"iteration 8 for rows \[3\]"):
         run_to_end(config, Broken(evaluation_spec(config)))
     assert load_checkpoint(config.output).iteration == 8
+
+
+@pytest.mark.parametrize("objective", ["product", "constrained"])
+def test_realism_objectives_run(tmp_path, objective):
+    config = small_config(tmp_path, objective=objective, iterations=4)
+    run, result = run_to_end(config, LocalPool(evaluation_spec(config)))
+    assert result.complete and result.figures["archive_size"] > 0
+    # The objective includes the discriminator, so no elite beats the
+    # classifier-only score of the same latent.
+    data = run.archive.data(["solution", "objective"])
+    plain, _ = LocalPool(evaluation_spec(RunConfig())).evaluate(data["solution"])
+    assert (data["objective"] <= plain + 1e-6).all()
+    assert (data["objective"] < plain - 1e-3).any()
+
+
+def test_all_digit_runs_use_a_3d_archive(tmp_path):
+    config = small_config(tmp_path, target_digit=None, iterations=4)
+    run, _ = run_to_end(config, LocalPool(evaluation_spec(config)))
+    assert list(run.archive.dims) == [20, 20, 10]
+    digits = run.archive.data("measures")[:, 2]
+    assert set(np.unique(digits)) <= set(range(10)) and len(np.unique(digits)) > 3
