@@ -211,27 +211,36 @@ def split_packed(packed):
     return np.ascontiguousarray(packed[:, 0]), np.ascontiguousarray(packed[:, 1:])
 
 
-def discriminator_scores(networks, latents, batch_size=4096):
-    """Returns the discriminator's score ``D(G(z))`` of each latent as float32."""
+def _map_latents(networks, latents, function, empty, batch_size):
+    """``function(z)`` over latents in batches on the networks' device, on the CPU."""
     array = check_latents(latents, networks.generator.latent_dim)
-    scores = []
+    parts = []
     with torch.inference_mode():
         for start in range(0, len(array), batch_size):
             z = torch.from_numpy(array[start : start + batch_size]).to(networks.device)
-            scores.append(networks.discriminator(networks.generator(z))[:, 0].cpu())
-    if not scores:
-        return np.zeros(0, np.float32)
-    return torch.cat(scores).numpy().astype(np.float32)
+            parts.append(function(z).cpu())
+    if not parts:
+        return empty
+    return torch.cat(parts).numpy().astype(np.float32)
+
+
+def discriminator_scores(networks, latents, batch_size=4096):
+    """Returns the discriminator's score ``D(G(z))`` of each latent as float32."""
+    return _map_latents(
+        networks,
+        latents,
+        lambda z: networks.discriminator(networks.generator(z))[:, 0],
+        np.zeros(0, np.float32),
+        batch_size,
+    )
 
 
 def generate_images(networks, latents, batch_size=4096):
     """Returns the images ``(n, 28, 28)`` in [0, 1] of latents, as float32."""
-    array = check_latents(latents, networks.generator.latent_dim)
-    images = []
-    with torch.inference_mode():
-        for start in range(0, len(array), batch_size):
-            z = torch.from_numpy(array[start : start + batch_size]).to(networks.device)
-            images.append(to_unit_range(networks.generator(z))[:, 0].cpu())
-    if not images:
-        return np.zeros((0, 28, 28), np.float32)
-    return torch.cat(images).numpy()
+    return _map_latents(
+        networks,
+        latents,
+        lambda z: to_unit_range(networks.generator(z))[:, 0],
+        np.zeros((0, 28, 28), np.float32),
+        batch_size,
+    )

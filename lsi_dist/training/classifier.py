@@ -2,7 +2,7 @@
 
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -15,7 +15,10 @@ from lsi_dist.training.common import (
     Stopwatch,
     TrainingCheckpoint,
     batches,
+    check_settings,
     images_to_tensor,
+    last_epoch,
+    training_record,
 )
 from lsi_dist.training.mnist import load_mnist
 
@@ -89,11 +92,7 @@ def train_classifier(settings, command="", progress=True, stop_after=None):
         dict: The manifest entry written for the weights, or ``None`` when
         stopped early by ``stop_after``.
     """
-    if settings.epochs < 1 or settings.batch_size < 1:
-        raise ValueError(
-            f"epochs ({settings.epochs}) and batch_size "
-            f"({settings.batch_size}) must be at least 1."
-        )
+    check_settings(settings)
     train = load_mnist(settings.data_dir, "train")
     test = load_mnist(settings.data_dir, "test")
     train_images = images_to_tensor(train.images)
@@ -112,12 +111,8 @@ def train_classifier(settings, command="", progress=True, stop_after=None):
         )
     stopwatch = Stopwatch(seconds)
 
-    last_epoch = (
-        settings.epochs
-        if stop_after is None
-        else min(settings.epochs, first_epoch + stop_after)
-    )
-    for epoch in range(first_epoch, last_epoch):
+    until = last_epoch(settings, first_epoch, stop_after)
+    for epoch in range(first_epoch, until):
         classifier.train()
         for group in optimizer.param_groups:
             group["lr"] = (
@@ -148,25 +143,22 @@ def train_classifier(settings, command="", progress=True, stop_after=None):
         )
         logger.info("Classifier epoch %d done, last loss %.4f", epoch + 1, loss.item())
 
-    if last_epoch < settings.epochs:
+    if until < settings.epochs:
         logger.info(
             "Stopped after epoch %d of %d; run again to go on.",
-            last_epoch,
+            until,
             settings.epochs,
         )
         return None
     test_accuracy = accuracy(
         classifier, images_to_tensor(test.images), torch.from_numpy(test.labels)
     )
-    record = {
-        "command": command,
-        "settings": {
-            k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()
-        },
-        "train_seconds": round(stopwatch.seconds, 1),
-        "torch": torch.__version__,
-        "figures": {"test_accuracy": test_accuracy},
-    }
+    record = training_record(
+        command,
+        settings,
+        stopwatch,
+        {"test_accuracy": test_accuracy},
+    )
     save_network("classifier", classifier, settings.out_dir, record)
     checkpoint.path.unlink(missing_ok=True)
     logger.info("Classifier test accuracy %.4f", test_accuracy)

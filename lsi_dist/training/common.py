@@ -3,6 +3,7 @@
 import io
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -77,3 +78,32 @@ class Stopwatch:
     @property
     def seconds(self):
         return self.already + time.perf_counter() - self.start
+
+
+def check_settings(settings):
+    """Refuses epoch counts and batch sizes below one."""
+    if settings.epochs < 1 or settings.batch_size < 1:
+        raise ValueError(
+            f"epochs ({settings.epochs}) and batch_size "
+            f"({settings.batch_size}) must be at least 1."
+        )
+
+
+def last_epoch(settings, first_epoch, stop_after):
+    """The epoch this call trains up to: all of them, or ``stop_after`` more."""
+    if stop_after is None:
+        return settings.epochs
+    return min(settings.epochs, first_epoch + stop_after)
+
+
+def training_record(command, settings, stopwatch, figures):
+    """The manifest entry of a finished training."""
+    return {
+        "command": command,
+        "settings": {
+            k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()
+        },
+        "train_seconds": round(stopwatch.seconds, 1),
+        "torch": torch.__version__,
+        "figures": figures,
+    }

@@ -1,7 +1,7 @@
 """Training the MLP GAN (generator and discriminator) on MNIST."""
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,7 +19,10 @@ from lsi_dist.training.common import (
     Stopwatch,
     TrainingCheckpoint,
     batches,
+    check_settings,
     images_to_tensor,
+    last_epoch,
+    training_record,
 )
 from lsi_dist.training.mnist import load_mnist
 
@@ -69,11 +72,7 @@ def train_gan(settings, command="", progress=True, stop_after=None):
         dict: The manifest entry written for both networks, or ``None`` when
         stopped early by ``stop_after``.
     """
-    if settings.epochs < 1 or settings.batch_size < 1:
-        raise ValueError(
-            f"epochs ({settings.epochs}) and batch_size "
-            f"({settings.batch_size}) must be at least 1."
-        )
+    check_settings(settings)
     if not 0.0 < settings.real_label <= 1.0:
         raise ValueError(f"real_label must be in (0, 1], not {settings.real_label}.")
     train = load_mnist(settings.data_dir, "train")
@@ -100,12 +99,8 @@ def train_gan(settings, command="", progress=True, stop_after=None):
         first_epoch, seconds, history = checkpoint.load(modules, optimizers, rng)
     stopwatch = Stopwatch(seconds)
 
-    last_epoch = (
-        settings.epochs
-        if stop_after is None
-        else min(settings.epochs, first_epoch + stop_after)
-    )
-    for epoch in range(first_epoch, last_epoch):
+    until = last_epoch(settings, first_epoch, stop_after)
+    for epoch in range(first_epoch, until):
         generator.train()
         discriminator.train()
         d_real_sum = d_fake_sum = 0.0
@@ -155,25 +150,22 @@ def train_gan(settings, command="", progress=True, stop_after=None):
             history["d_fake"][-1],
         )
 
-    if last_epoch < settings.epochs:
+    if until < settings.epochs:
         logger.info(
             "Stopped after epoch %d of %d; run again to go on.",
-            last_epoch,
+            until,
             settings.epochs,
         )
         return None
-    record = {
-        "command": command,
-        "settings": {
-            k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()
-        },
-        "train_seconds": round(stopwatch.seconds, 1),
-        "torch": torch.__version__,
-        "figures": {
+    record = training_record(
+        command,
+        settings,
+        stopwatch,
+        {
             "last_epoch_mean_d_real": history["d_real"][-1],
             "last_epoch_mean_d_fake": history["d_fake"][-1],
         },
-    }
+    )
     save_network("generator", generator, settings.out_dir, record)
     save_network("discriminator", discriminator, settings.out_dir, record)
     checkpoint.path.unlink(missing_ok=True)
