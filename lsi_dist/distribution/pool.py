@@ -170,7 +170,9 @@ class RayPool:
                 raise PlacementError(
                     f"Each evaluation actor asks for {options[key]} {ray_key}, but "
                     f"the whole cluster has {resources.get(ray_key, 0)}. Lower "
-                    f"the placement's needs or add nodes with {ray_key}s."
+                    f"the placement's needs or add nodes with {ray_key}s (on a "
+                    "cluster whose GPU workers start from zero, wait for them "
+                    "with --wait-for-gpus N)."
                 )
 
     def _fitting_count(self, resources):
