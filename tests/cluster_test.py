@@ -215,10 +215,11 @@ def cluster():
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def lsi(cluster, *args, timeout=300):
+def lsi(env, *args, timeout=300):
+    """Runs the `lsi-dist` command line with ``env``."""
     return subprocess.run(
         [sys.executable, "-m", "lsi_dist", *args],
-        env=cluster.env,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -338,21 +339,13 @@ def test_unreachable_address_fails_in_seconds(tmp_path):
     start = time.monotonic()
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lsi_dist",
-            "run",
-            "--address",
-            f"127.0.0.1:{free_port()}",
-            "--output",
-            str(tmp_path / "r"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = lsi(
+        env,
+        "run",
+        "--address",
+        f"127.0.0.1:{free_port()}",
+        "--output",
+        str(tmp_path / "r"),
     )
     assert done.returncode == 2
     assert "Cannot reach a Ray head at 127.0.0.1:" in done.stderr
@@ -361,41 +354,15 @@ def test_unreachable_address_fails_in_seconds(tmp_path):
 
 def test_wrong_and_missing_tokens_are_named(cluster, tmp_path):
     env = dict(cluster.env, RAY_AUTH_TOKEN="not-the-token")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lsi_dist",
-            "run",
-            "--address",
-            cluster.address,
-            "--output",
-            str(tmp_path / "a"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = lsi(
+        env, "run", "--address", cluster.address, "--output", str(tmp_path / "a")
     )
     assert done.returncode == 2
     assert "wrong token" in done.stderr
     env = dict(cluster.env, HOME=str(tmp_path))
     env.pop("RAY_AUTH_TOKEN")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lsi_dist",
-            "run",
-            "--address",
-            cluster.address,
-            "--output",
-            str(tmp_path / "b"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = lsi(
+        env, "run", "--address", cluster.address, "--output", str(tmp_path / "b")
     )
     assert done.returncode == 2
     assert "refused this driver's token" in done.stderr
@@ -404,7 +371,7 @@ def test_wrong_and_missing_tokens_are_named(cluster, tmp_path):
 def test_missing_resources_fail_in_seconds(cluster, tmp_path):
     start = time.monotonic()
     done = lsi(
-        cluster,
+        cluster.env,
         "run",
         "--address",
         cluster.address,
@@ -418,7 +385,7 @@ def test_missing_resources_fail_in_seconds(cluster, tmp_path):
     assert done.returncode == 2
     assert "asks for 64" in done.stderr and "whole cluster has" in done.stderr
     done = lsi(
-        cluster,
+        cluster.env,
         "run",
         "--address",
         cluster.address,
