@@ -37,6 +37,11 @@ _LOST = (
 )
 
 
+# Once one actor is live, how long a new pool waits for the others before it
+# starts evaluating with those it has.
+_START_GRACE_S = 15.0
+
+
 class PoolError(RuntimeError):
     """Base class of the pool's errors."""
 
@@ -140,6 +145,7 @@ class RayPool:
 
         self._live = []
         self._starting = []  # (slot, ready_ref)
+        self._first_live_at = None
         self._counter = 0
         resources = ray.cluster_resources()
         self._check_fits(resources)
@@ -222,6 +228,8 @@ class RayPool:
                     )
                     lost += 1
                 continue
+            if not self._live:
+                self._first_live_at = time.monotonic()
             self._live.append(slot)
             logger.info("Evaluation %s started", slot.describe())
         self._starting = still
@@ -229,8 +237,12 @@ class RayPool:
             self._start_actor()
         return init_errors
 
-    def _await_starts(self, all_of_them=False):
+    def _await_starts(self, all_of_them=False, grace_s=_START_GRACE_S):
         """Waits for every starting actor, or for one live actor, or a timeout.
+
+        When waiting for all, the wait ends ``grace_s`` after the first actor
+        is live: the rest, which the cluster may not have room for yet, join
+        later as they start.
 
         Raises:
             ActorStartError: An actor's constructor raised, or no actor is live
@@ -238,6 +250,8 @@ class RayPool:
         """
         deadline = time.monotonic() + self.start_timeout_s
         while self._starting:
+            if self._live:
+                deadline = min(deadline, self._first_live_at + grace_s)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break

@@ -49,20 +49,29 @@ def main():
         pool._await_starts(all_of_them=True)
         after = pool.describe()
         again = np.column_stack(pool.evaluate(latents))
-        print(
-            "RESULT "
-            + json.dumps(
-                {
-                    "equal": bool(np.array_equal(got, expected)),
-                    "equal_after": bool(np.array_equal(again, expected)),
-                    "replaced": pool.replaced,
-                    "actors_after": len(after),
-                    "moved_node": not ({e["node_id"] for e in after} & first_nodes),
-                    "recovery_s": recovery_s,
-                }
-            )
-        )
+        result = {
+            "equal": bool(np.array_equal(got, expected)),
+            "equal_after": bool(np.array_equal(again, expected)),
+            "replaced": pool.replaced,
+            "actors_after": len(after),
+            "moved_node": not ({e["node_id"] for e in after} & first_nodes),
+            "recovery_s": recovery_s,
+        }
         pool.close()
+
+        # A pool sized to the cluster grows into a node that joins mid-run.
+        growing = RayPool(EvaluationSpec(), Placement(device="cpu"), rescan_s=0.0)
+        before = growing.num_actors
+        cluster.add_node(num_cpus=2)
+        grown = np.column_stack(growing.evaluate(latents))
+        deadline = time.monotonic() + 90
+        while growing.num_actors < 4 and time.monotonic() < deadline:
+            grown = np.column_stack(growing.evaluate(latents))  # adopts new actors
+            time.sleep(0.5)
+        result["grew"] = [before, growing.num_actors]
+        result["equal_grown"] = bool(np.array_equal(grown, expected))
+        growing.close()
+        print("RESULT " + json.dumps(result))
     finally:
         ray.shutdown()
         cluster.shutdown()

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 
-def test_worker_node_lost_mid_batch():
+def test_worker_node_lost_mid_batch_and_a_joining_node_used():
     script = Path(__file__).with_name("node_loss_check.py")
     done = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=240
@@ -17,3 +17,4 @@ def test_worker_node_lost_mid_batch():
     assert result["equal_after"], result
     assert result["replaced"] == 2, result
     assert result["actors_after"] == 2 and result["moved_node"], result
+    assert result["grew"] == [2, 4] and result["equal_grown"], result
