@@ -5,7 +5,7 @@ import time
 
 import torch
 
-from lsi_dist.evaluation import Evaluator, check_latents, split_packed
+from lsi_dist.evaluation import Evaluator, split_packed
 from lsi_dist.models.weights import WEIGHTS_DIR, load_networks
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ class LocalPool:
     def submit(self, latents):
         """Evaluates ``latents`` and returns a handle for :meth:`collect`."""
         start = time.perf_counter()
-        packed = self.evaluator.evaluate_packed(check_latents(latents))
+        # evaluate_packed checks the latents itself.
+        packed = self.evaluator.evaluate_packed(latents)
         return LocalBatch(packed, time.perf_counter() - start)
 
     def collect(self, batch):

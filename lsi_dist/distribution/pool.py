@@ -148,8 +148,8 @@ class RayPool:
         self._first_live_at = None
         self._counter = 0
         resources = ray.cluster_resources()
-        self._check_fits(resources)
         self._options = self.placement.actor_options(resources)
+        self._check_fits(resources)
         self._threads = self.placement.torch_threads(resources)
         self._target = self.placement.actor_count(resources)
         self._last_scan = time.monotonic()
@@ -170,7 +170,7 @@ class RayPool:
     # Actors -------------------------------------------------------------
 
     def _check_fits(self, resources):
-        options = self.placement.actor_options(resources)
+        options = self._options
         for key, ray_key in (("num_gpus", "GPU"), ("num_cpus", "CPU")):
             if options[key] > resources.get(ray_key, 0):
                 raise PlacementError(

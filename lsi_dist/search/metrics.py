@@ -41,12 +41,11 @@ class MetricsLog:
 
     def __init__(self, run_dir, resume_iteration=None):
         self.path = Path(run_dir) / METRICS_NAME
-        if resume_iteration is not None and self.path.is_file():
+        kept = []
+        if resume_iteration is not None:
             rows = read_metrics(self.path)
             kept = [row for row in rows if row["iteration"] <= resume_iteration]
-            self._rewrite(kept)
-        elif not self.path.is_file() or resume_iteration is None:
-            self._rewrite([])
+        self._rewrite(kept)
 
     def _rewrite(self, rows):
         with open(self.path, "w", newline="") as file:
