@@ -89,7 +89,35 @@ class LeNet5(nn.Module):
         )
 
     def forward(self, normalized_images):
-        return self.main(normalized_images)
+        if torch.is_grad_enabled():
+            return self.main(normalized_images)
+        # Inference: the same layers, but each 2x2 max pooling as two
+        # elementwise maxima of strided views. The values are the same (a
+        # maximum is exact), and on the CPU it is about ten times faster than
+        # max_pool2d, which was a third of an evaluation's time.
+        x = normalized_images
+        for layer in self.main:
+            x = _max_pool_2x2(x) if _is_plain_2x2_pool(layer) else layer(x)
+        return x
+
+
+def _is_plain_2x2_pool(layer):
+    return (
+        isinstance(layer, nn.MaxPool2d)
+        and layer.kernel_size in (2, (2, 2))
+        and layer.stride in (2, (2, 2))
+        and layer.padding in (0, (0, 0))
+        and layer.dilation in (1, (1, 1))
+        and not layer.ceil_mode
+        and not layer.return_indices
+    )
+
+
+def _max_pool_2x2(x):
+    """``max_pool2d(x, 2)`` for ``(n, c, h, w)``: odd edges dropped, as there."""
+    height, width = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    rows = torch.maximum(x[..., 0:height:2, :width], x[..., 1:height:2, :width])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
 def normalize_for_classifier(images):

@@ -5,6 +5,7 @@ from lsi_dist.models.networks import (
     Discriminator,
     Generator,
     LeNet5,
+    _max_pool_2x2,
     classify,
 )
 
@@ -25,6 +26,20 @@ def test_lenet5_gives_log_probabilities_over_ten_digits():
     probs = classify(LeNet5().eval(), torch.rand(3, 1, 28, 28))
     assert probs.shape == (3, 10)
     torch.testing.assert_close(probs.sum(1), torch.ones(3))
+
+
+def test_fast_inference_pooling_gives_the_same_values_as_max_pool2d():
+    torch.manual_seed(0)
+    model = LeNet5().eval()
+    images = torch.rand(33, 1, 28, 28)
+    images[:, :, :10] = 0.0  # flat regions: ties inside pooling windows
+    normalized = (images - 0.1307) / 0.3081
+    reference = model.main(normalized)  # nn.MaxPool2d, autograd on
+    with torch.inference_mode():
+        fast = model(normalized)
+    assert torch.equal(fast, reference.detach())
+    odd = torch.randn(2, 3, 7, 9)
+    assert torch.equal(_max_pool_2x2(odd), torch.nn.functional.max_pool2d(odd, 2))
 
 
 def test_layer_layout_matches_the_reference_tutorial():
