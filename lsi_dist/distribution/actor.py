@@ -3,11 +3,13 @@
 import os
 import resource
 import socket
+import threading
 import time
 
 import ray
 import torch
 
+from lsi_dist.distribution.channel import ChannelServer
 from lsi_dist.evaluation import Evaluator
 from lsi_dist.models.weights import WEIGHTS_DIR, load_networks
 
@@ -22,6 +24,10 @@ class EvaluationActor:
 
     Restarts are left to the pool, which re-runs a lost actor's shard elsewhere
     at once instead of waiting for Ray to bring the actor back.
+
+    Shards come as Ray calls of :meth:`evaluate`, or, from a driver on the
+    same node, over the socket :meth:`open_channel` starts; one evaluation
+    runs at a time either way.
     """
 
     def __init__(self, spec, weights_dir=None, torch_threads=1):
@@ -35,12 +41,23 @@ class EvaluationActor:
         self.evaluator = Evaluator(
             load_networks(device, weights_dir or WEIGHTS_DIR), spec
         )
+        self._busy = threading.Lock()
+        self._channel = None
 
     def evaluate(self, latents):
         """Returns ``(results, seconds)``: ``results`` is float32 ``(n, 1 + m)``,
         the objective followed by the measures; ``seconds`` the compute time."""
-        packed = self.evaluator.evaluate_packed(latents)
-        return packed, self.evaluator.last_seconds
+        with self._busy:
+            packed = self.evaluator.evaluate_packed(latents)
+            return packed, self.evaluator.last_seconds
+
+    def open_channel(self):
+        """Starts serving :meth:`evaluate` on a Unix socket; returns its
+        path (see :mod:`lsi_dist.distribution.channel`). The driver removes
+        the socket's folder when it stops the actor."""
+        if self._channel is None:
+            self._channel = ChannelServer(self.evaluate)
+        return self._channel.path
 
     def info(self):
         """Where the actor runs (device, GPU ids, node, host, process) and its
@@ -57,5 +74,7 @@ class EvaluationActor:
         }
 
     def sleep(self, seconds):
-        """Blocks for ``seconds``; lets tests stand in for a hung evaluation."""
-        time.sleep(seconds)
+        """Blocks evaluation for ``seconds``; lets tests stand in for a hung
+        evaluation."""
+        with self._busy:
+            time.sleep(seconds)

@@ -1,6 +1,7 @@
 """The pool of evaluation actors: shards, gathers in order, survives lost actors."""
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,12 @@ from ray.exceptions import (
 )
 
 from lsi_dist.distribution.actor import EvaluationActor
+from lsi_dist.distribution.channel import (
+    ChannelClient,
+    ChannelLost,
+    ChannelTimeout,
+    EvaluationFailed,
+)
 from lsi_dist.distribution.placement import Placement, PlacementError
 from lsi_dist.distribution.sharding import plan_shards
 from lsi_dist.evaluation import check_latents, split_packed
@@ -54,6 +61,54 @@ class ShardError(PoolError):
     """The evaluation of a shard raised, or its retries ran out."""
 
 
+class _Lost(Exception):
+    """The actor of a call is gone; the reason says how it was seen."""
+
+
+class _Hung(Exception):
+    """A call got no answer in time."""
+
+
+class _Failed(Exception):
+    """The evaluation raised; the text names the error."""
+
+
+class _RayCall:
+    """A shard sent as a Ray actor call."""
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def result(self, timeout):
+        try:
+            return ray.get(self.ref, timeout=timeout)
+        except GetTimeoutError as error:
+            raise _Hung() from error
+        except _LOST as error:
+            raise _Lost(type(error).__name__) from error
+        except RayTaskError as error:
+            cause = error.cause
+            raise _Failed(f"{type(cause).__name__}: {cause}") from cause
+
+
+class _ChannelCall:
+    """A shard sent over an actor's local channel."""
+
+    def __init__(self, channel, number):
+        self.channel = channel
+        self.number = number
+
+    def result(self, timeout):
+        try:
+            return self.channel.result(self.number, timeout)
+        except ChannelTimeout as error:
+            raise _Hung() from error
+        except ChannelLost as error:
+            raise _Lost(f"its channel closed: {error}") from error
+        except EvaluationFailed as error:
+            raise _Failed(str(error)) from error
+
+
 @dataclass
 class _Slot:
     """One actor and what the pool knows about it."""
@@ -63,6 +118,25 @@ class _Slot:
     info: dict = field(default_factory=dict)
     speed: float | None = None  # rows per second, smoothed
     inflight: int = 0
+    channel: ChannelClient | None = None
+    channel_path: str | None = None
+
+    def call(self, latents, timeout_s):
+        """Sends a shard over the local channel if there is one, else by Ray."""
+        if self.channel is not None:
+            return _ChannelCall(self.channel, self.channel.submit(latents, timeout_s))
+        return _RayCall(self.handle.evaluate.remote(latents))
+
+    def stop(self):
+        """Kills the actor and removes its channel's folder."""
+        if self.channel is not None:
+            self.channel.close()
+        try:
+            ray.kill(self.handle, no_restart=True)
+        except Exception:  # noqa: BLE001 - it may be gone already, which is fine.
+            pass
+        if self.channel_path is not None:
+            shutil.rmtree(self.channel_path.rsplit("/", 1)[0], ignore_errors=True)
 
     def describe(self):
         return (
@@ -76,7 +150,7 @@ class _Shard:
     start: int
     stop: int
     slot: _Slot
-    ref: object
+    call: object
     deadline: float
     attempts: int = 0
 
@@ -95,7 +169,10 @@ class PendingBatch:
 class RayPool:
     """Evaluates batches of latents on Ray actors, in ``ask`` order.
 
-    Every shard of a batch is submitted before any is waited on. An actor
+    A batch is cut into shards over the actors that have nothing in flight
+    (all of them, when batches come one at a time), or goes whole to the
+    least loaded actor when every actor is busy. Every shard of a batch is
+    submitted before any is waited on. An actor
     that dies, loses its node or stops answering within ``call_timeout_s`` is
     replaced, and its shard re-run on a live actor, so a collected batch is
     always complete and equal to a fault-free one.
@@ -112,6 +189,10 @@ class RayPool:
         max_retries: Re-runs allowed per shard before the batch fails.
         start_timeout_s: Seconds to wait for an actor to start when none is live.
         rescan_s: How often the pool looks for new cluster resources to grow into.
+        local_channels: Send shards to actors on the driver's own node over a
+            Unix socket instead of a Ray call (see
+            :mod:`lsi_dist.distribution.channel`); actors elsewhere always
+            get Ray calls.
 
     Raises:
         PlacementError: The cluster cannot hold even one actor.
@@ -127,6 +208,7 @@ class RayPool:
         max_retries=3,
         start_timeout_s=120.0,
         rescan_s=10.0,
+        local_channels=True,
     ):
         if not ray.is_initialized():
             raise PoolError(
@@ -140,6 +222,8 @@ class RayPool:
         self.max_retries = max_retries
         self.start_timeout_s = start_timeout_s
         self.rescan_s = rescan_s
+        self.local_channels = local_channels
+        self._node_id = ray.get_runtime_context().get_node_id()
         self.last_compute_seconds = 0.0
         self.replaced = 0
 
@@ -228,6 +312,7 @@ class RayPool:
                     )
                     lost += 1
                 continue
+            self._open_channel(slot)
             if not self._live:
                 self._first_live_at = time.monotonic()
             self._live.append(slot)
@@ -236,6 +321,26 @@ class RayPool:
         for _ in range(min(lost, self._target - len(self._live) - len(still))):
             self._start_actor()
         return init_errors
+
+    def _open_channel(self, slot):
+        """Connects to the local channel of an actor on the driver's node."""
+        slot.info["data_path"] = "ray"
+        if not self.local_channels or slot.info.get("node_id") != self._node_id:
+            return
+        try:
+            slot.channel_path = ray.get(
+                slot.handle.open_channel.remote(), timeout=self.call_timeout_s
+            )
+            slot.channel = ChannelClient(slot.channel_path)
+        except Exception as error:  # noqa: BLE001 - Ray calls still work.
+            logger.warning(
+                "No local channel to %s (%s: %s); it gets Ray calls.",
+                slot.describe(),
+                type(error).__name__,
+                error,
+            )
+            return
+        slot.info["data_path"] = "local socket"
 
     def _await_starts(self, all_of_them=False, grace_s=_START_GRACE_S):
         """Waits for every starting actor, or for one live actor, or a timeout.
@@ -314,10 +419,7 @@ class RayPool:
             slot.describe(),
             reason,
         )
-        try:
-            ray.kill(slot.handle, no_restart=True)
-        except Exception:  # noqa: BLE001 - it may be gone already, which is fine.
-            pass
+        slot.stop()
         if len(self._live) + len(self._starting) < self._target:
             self._start_actor()
 
@@ -348,7 +450,7 @@ class RayPool:
                 timeout=self.call_timeout_s,
             )
             for slot, info in zip(self._live, infos):
-                slot.info = info
+                slot.info.update(info)
         return [dict(slot.info, name=slot.name) for slot in self._live]
 
     def submit(self, latents, validate=True):
@@ -367,16 +469,24 @@ class RayPool:
         self._maintain()
         if not self._live:
             self._any_live_slot()
+        # Split over the actors with nothing in flight; when all are busy
+        # (several batches in flight, as with emitter groups), the batch goes
+        # whole to the least loaded one. Each call has a fixed cost (the
+        # networks' weights stream through the cache once per call), so a
+        # batch is cut only where that buys parallel work.
+        targets = [slot for slot in self._live if slot.inflight == 0] or [
+            min(self._live, key=lambda slot: slot.inflight)
+        ]
         known = [slot.speed for slot in self._live if slot.speed]
         default = float(np.mean(known)) if known else 1.0
-        plan = plan_shards(len(array), [slot.speed or default for slot in self._live])
+        plan = plan_shards(len(array), [slot.speed or default for slot in targets])
         deadline = time.monotonic() + self.call_timeout_s
         shards = []
         for index, start, stop in plan:
-            slot = self._live[index]
+            slot = targets[index]
             slot.inflight += 1
-            ref = slot.handle.evaluate.remote(array[start:stop])
-            shards.append(_Shard(start, stop, slot, ref, deadline))
+            call = slot.call(array[start:stop], self.call_timeout_s)
+            shards.append(_Shard(start, stop, slot, call, deadline))
         return PendingBatch(array, shards)
 
     def collect(self, batch):
@@ -389,12 +499,7 @@ class RayPool:
         """
         if not batch.shards:
             return split_packed(np.zeros((0, 1 + self.spec.measure_dim), np.float32))
-        try:
-            timeout = max(0.0, batch.shards[0].deadline - time.monotonic())
-            values = ray.get([shard.ref for shard in batch.shards], timeout=timeout)
-        except (GetTimeoutError, RayTaskError, *_LOST):
-            values = [self._recover(batch, shard) for shard in batch.shards]
-
+        values = [self._result(batch, shard) for shard in batch.shards]
         packed = np.empty((len(batch), 1 + self.spec.measure_dim), np.float32)
         compute = 0.0
         for shard, (part, seconds) in zip(batch.shards, values):
@@ -412,28 +517,24 @@ class RayPool:
         """Evaluates a batch; returns ``(objective, measures)`` in its order."""
         return self.collect(self.submit(latents))
 
-    def _recover(self, batch, shard):
+    def _result(self, batch, shard):
         """Gets one shard, re-running it until it succeeds or retries run out."""
         while True:
-            ready, _ = ray.wait(
-                [shard.ref], timeout=max(0.0, shard.deadline - time.monotonic())
-            )
-            if not ready:
-                self._retire(shard.slot, f"no answer within {self.call_timeout_s} s")
-                self._rerun(batch, shard)
-                continue
+            timeout = max(0.0, shard.deadline - time.monotonic())
             try:
-                return ray.get(shard.ref)
-            except _LOST as error:
-                self._retire(shard.slot, type(error).__name__)
-                self._rerun(batch, shard)
-            except RayTaskError as error:
+                return shard.call.result(timeout)
+            except _Hung:
+                self._retire(shard.slot, f"no answer within {self.call_timeout_s} s")
+            except _Lost as error:
+                self._retire(shard.slot, str(error))
+            except _Failed as error:
                 shard.slot.inflight -= 1
                 raise ShardError(
                     f"Evaluation raised on {shard.slot.describe()} for rows "
                     f"{shard.start}-{shard.stop - 1} of a batch of {len(batch)}: "
-                    f"{type(error.cause).__name__}: {error.cause}"
-                ) from error.cause
+                    f"{error}"
+                ) from error.__cause__
+            self._rerun(batch, shard)
 
     def _rerun(self, batch, shard):
         shard.slot.inflight -= 1
@@ -448,7 +549,9 @@ class RayPool:
         slot = self._any_live_slot()
         slot.inflight += 1
         shard.slot = slot
-        shard.ref = slot.handle.evaluate.remote(batch.latents[shard.start : shard.stop])
+        shard.call = slot.call(
+            batch.latents[shard.start : shard.stop], self.call_timeout_s
+        )
         shard.deadline = time.monotonic() + self.call_timeout_s
         logger.info(
             "Rows %d-%d re-run on %s (attempt %d)",
@@ -461,10 +564,7 @@ class RayPool:
     def close(self):
         """Stops every actor the pool started."""
         for slot in self._live + [slot for slot, _ in self._starting]:
-            try:
-                ray.kill(slot.handle, no_restart=True)
-            except Exception:  # noqa: BLE001 - already gone is fine.
-                pass
+            slot.stop()
         self._live, self._starting = [], []
 
     def __enter__(self):

@@ -1,5 +1,6 @@
 """The Ray pool on the session's local Ray instance."""
 
+import os
 import subprocess
 import sys
 
@@ -67,6 +68,38 @@ def test_several_batches_in_flight_come_back_in_their_own_order(pools, local, la
     pending = [pool.submit(part) for part in parts]
     for part, batch in reversed(list(zip(parts, pending))):
         np.testing.assert_array_equal(pool.collect(batch)[0], local.evaluate(part)[0])
+
+
+def test_a_batch_goes_whole_to_an_idle_actor_while_the_others_are_busy(
+    pools, local, latents
+):
+    pool = pools[3]
+    first = pool.submit(latents)  # split over all three idle actors
+    assert len(first.shards) == 3
+    second = pool.submit(latents[:100])  # every actor busy: one shard
+    assert len(second.shards) == 1
+    pool.collect(first)
+    third = pool.submit(latents[:120])  # two idle actors, one busy with `second`
+    assert len(third.shards) == 2
+    assert all(shard.slot is not second.shards[0].slot for shard in third.shards)
+    for batch, rows in ((second, 100), (third, 120)):
+        np.testing.assert_array_equal(
+            np.column_stack(pool.collect(batch)),
+            np.column_stack(local.evaluate(latents[:rows])),
+        )
+
+
+def test_local_actors_get_the_socket_channel_unless_turned_off(ray_session, latents):
+    with RayPool(SPEC, Placement(device="cpu", num_actors=1)) as pool:
+        (info,) = pool.describe(refresh=True)
+        assert info["data_path"] == "local socket"
+        folder = pool._live[0].channel_path.rsplit("/", 1)[0]
+        assert pool.evaluate(latents)[0].shape == (151,)
+    assert not os.path.exists(folder)  # removed with the actor
+    with RayPool(
+        SPEC, Placement(device="cpu", num_actors=1), local_channels=False
+    ) as pool:
+        assert pool.describe()[0]["data_path"] == "ray"
 
 
 def test_actors_report_where_they_run(pools):
