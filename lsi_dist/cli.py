@@ -4,6 +4,7 @@ import argparse
 import logging
 import shlex
 import sys
+import threading
 from pathlib import Path
 
 from lsi_dist.training.mnist import DEFAULT_DATA_DIR
@@ -115,6 +116,7 @@ RESUMABLE_OVERRIDES = (
     "num_actors",
     "actors_per_gpu",
     "cpus_per_actor",
+    "local_channels",
     "wait_for_gpus",
     "wait_timeout_s",
     "log_every",
@@ -191,7 +193,12 @@ def _digit(text):
 
 
 def _boolean(text):
-    return text.lower() in ("1", "true", "yes", "on")
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"use true or false, not {text!r}")
 
 
 def _overrides(args):
@@ -244,6 +251,25 @@ def _open_run(args):
     return config, prepare_run_dir(config), None
 
 
+def start_pool(config):
+    """Starts the run's evaluation pool, compiling pyribs' kernels meanwhile.
+
+    The compilation (see :func:`~lsi_dist.search.algorithms.warm_up_search`)
+    runs on a thread while the actors load, instead of in the first
+    iterations.
+    """
+    from lsi_dist.search.algorithms import warm_up_search
+
+    warm = threading.Thread(
+        target=warm_up_search, args=(config,), name="lsi-warm-up", daemon=True
+    )
+    warm.start()
+    try:
+        return _make_pool(config)
+    finally:
+        warm.join()
+
+
 def _make_pool(config):
     from lsi_dist.distribution import Placement, make_pool
     from lsi_dist.search import evaluation_spec
@@ -262,7 +288,12 @@ def _make_pool(config):
         actors_per_gpu=config.actors_per_gpu,
         cpus_per_actor=config.cpus_per_actor,
     )
-    return make_pool(spec, backend="ray", placement=placement)
+    return make_pool(
+        spec,
+        backend="ray",
+        placement=placement,
+        local_channels=config.local_channels,
+    )
 
 
 class _StopFlag:
@@ -353,7 +384,7 @@ def _run(args):
     user_errors()
 
     config, run_dir, checkpoint = _open_run(args)
-    pool = _make_pool(config)
+    pool = start_pool(config)
     atomic_write_json(run_dir / "actors.json", pool.describe())
     try:
         with _StopFlag() as stop:

@@ -1,6 +1,6 @@
 """Building the pyribs archive, emitters and schedulers of a run."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ribs.archives import GridArchive
@@ -118,3 +118,24 @@ def build_search(config):
         result_archive=result_archive if result_archive is not None else archive,
         schedulers=schedulers,
     )
+
+
+def warm_up_search(config, iterations=3):
+    """Compiles pyribs' numba kernels by running a throwaway copy of the search.
+
+    The first ``tell`` of a process compiles them, about 4 s on a small
+    machine; running this while the evaluation actors start hides that. The
+    copy is separate from the run's objects (another seed, its own archive),
+    so the run's results do not change.
+    """
+    search = build_search(replace(config, seed=config.seed + 1))
+    rng = np.random.default_rng(0)
+    _, ranges = archive_layout(config)
+    low, high = np.array(ranges, dtype=np.float64).T
+    for _ in range(iterations):
+        for scheduler in search.schedulers:
+            count = len(scheduler.ask())
+            measures = low + (high - low) * rng.random((count, len(ranges)))
+            scheduler.tell(
+                rng.random(count).astype(np.float32), measures.astype(np.float32)
+            )

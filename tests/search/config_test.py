@@ -52,6 +52,7 @@ def test_yaml_files_and_all_digits(tmp_path):
         ({"iterations": 0}, "iterations"),
         ({"num_actors": 0}, "num_actors"),
         ({"backend": "dask"}, "backend"),
+        ({"local_channels": "maybe"}, "local_channels"),
     ],
 )
 def test_invalid_values_are_refused_by_name(values, message):

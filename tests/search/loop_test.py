@@ -1,5 +1,7 @@
 """Short seeded runs: reproducible across backends, resumable, checkpointed."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from lsi_dist.search import (
     load_checkpoint,
     prepare_run_dir,
 )
+from lsi_dist.search.algorithms import warm_up_search
 
 
 def small_config(tmp_path, name="run", **values):
@@ -95,6 +98,17 @@ def test_every_algorithm_runs(tmp_path, local_pool, algorithm):
         assert run.search.archive.learning_rate == 0.01
 
 
+@pytest.mark.parametrize(
+    "values", [{}, {"algorithm": "cma_mae"}, {"target_digit": None, "groups": 2}]
+)
+def test_warm_up_leaves_the_run_unchanged(tmp_path, values):
+    config = small_config(tmp_path, iterations=3, **values)
+    cold_run, _ = run_to_end(config)
+    warm_up_search(config)
+    warm_run, _ = run_to_end(replace(config, output=str(tmp_path / "warm")))
+    assert_same_archive(cold_run.archive, warm_run.archive)
+
+
 def test_groups_share_one_archive(tmp_path, local_pool):
     run, result = run_to_end(small_config(tmp_path, groups=2), local_pool)
     assert len(run.search.schedulers) == 2
@@ -120,7 +134,7 @@ def test_non_finite_results_stop_the_run_with_the_checkpoint_kept(tmp_path):
                 objective[3] = np.nan
             return objective, measures
 
-    config = small_config(tmp_path, checkpoint_every=4)
+    config = small_config(tmp_path, checkpoint_every=4, groups=1)
     with pytest.raises(FloatingPointError, match=r"iteration 8 for rows \[3\]"):
         run_to_end(config, Broken(evaluation_spec(config)))
     assert load_checkpoint(config.output).iteration == 8
