@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 
+CHANNEL_FOLDER_PREFIX = "lsi-dist-"
 _MAGIC = b"LSI1"
 # magic, rows, columns
 _REQUEST = struct.Struct("<4sII")
@@ -72,7 +73,7 @@ class ChannelServer:
 
     def __init__(self, evaluate):
         self._evaluate = evaluate
-        self._folder = tempfile.mkdtemp(prefix="lsi-dist-")  # mode 0700
+        self._folder = tempfile.mkdtemp(prefix=CHANNEL_FOLDER_PREFIX)  # mode 0700
         self.path = os.path.join(self._folder, "eval.sock")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)

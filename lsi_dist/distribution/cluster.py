@@ -54,10 +54,8 @@ def connect(
     """Starts a local Ray instance, or joins the cluster at ``address``.
 
     Without an address (and without ``RAY_ADDRESS`` set) a local instance is
-    started with this machine's GPUs and all its CPUs but one, which is left
-    to the driver (it tells and asks while the actors evaluate, and CPU
-    actors sized to every core measured slower on two cores), or with
-    ``num_cpus`` and ``num_gpus`` logical ones. With an address the driver joins that cluster;
+    started with all of this machine's CPUs and GPUs, or with ``num_cpus`` and
+    ``num_gpus`` logical ones. With an address the driver joins that cluster;
     the address is checked for a listening head first, so a wrong one fails
     in seconds.
 
@@ -76,8 +74,6 @@ def connect(
         _check_reachable(address, connect_timeout_s)
         kwargs = dict(address=address, **init_kwargs)
     else:
-        if num_cpus is None:
-            num_cpus = max(1, _usable_cpus() - 1)
         kwargs = dict(
             num_cpus=num_cpus,
             num_gpus=num_gpus,
@@ -109,13 +105,6 @@ def connect(
         "Ray ready in %.1f s: %s", time.perf_counter() - start, ray.cluster_resources()
     )
     return context
-
-
-def _usable_cpus():
-    """CPUs this process may run on (its affinity mask, where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def wait_for_gpus(count, timeout_s):

@@ -20,7 +20,8 @@ class Placement:
             for one.
         num_actors: A fixed number of actors. ``None`` sizes the pool to the
             cluster: ``actors_per_gpu`` per GPU, or one per
-            ``cpus_per_actor`` CPUs.
+            ``cpus_per_actor`` CPUs, less a CPU the driver keeps on its own
+            node (see :meth:`actor_count`).
         actors_per_gpu: Actors sharing one GPU (each asks for
             ``1 / actors_per_gpu`` of it); more than one hides each actor's
             launch latency behind the others'.
@@ -72,13 +73,23 @@ class Placement:
             return {"num_gpus": 1.0 / self.actors_per_gpu, "num_cpus": 0}
         return {"num_gpus": 0, "num_cpus": self.cpus_per_actor}
 
-    def actor_count(self, resources):
-        """The number of actors the cluster's resources call for (at least 1)."""
+    def actor_count(self, resources, driver_cpus=0):
+        """The number of actors the cluster's resources call for (at least 1).
+
+        Args:
+            resources: The cluster's total resources.
+            driver_cpus: CPUs the driver keeps for itself; CPU actors are
+                sized to the rest. The pool keeps one when the driver's own
+                node offers CPUs (a local instance): it tells and asks while
+                the actors evaluate, and actors on every core measured
+                slower on two cores.
+        """
         if self.num_actors is not None:
             return self.num_actors
         if self.uses_gpus(resources):
             return max(1, math.floor(resources.get("GPU", 0)) * self.actors_per_gpu)
-        return max(1, math.floor(resources.get("CPU", 1) / self.cpus_per_actor))
+        cpus = resources.get("CPU", 1) - driver_cpus
+        return max(1, math.floor(cpus / self.cpus_per_actor))
 
     def torch_threads(self, resources):
         """Torch threads for each actor."""

@@ -1,6 +1,7 @@
 """The pool of evaluation actors: shards, gathers in order, survives lost actors."""
 
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ray.exceptions import (
 
 from lsi_dist.distribution.actor import EvaluationActor
 from lsi_dist.distribution.channel import (
+    CHANNEL_FOLDER_PREFIX,
     ChannelClient,
     ChannelLost,
     ChannelTimeout,
@@ -135,8 +137,9 @@ class _Slot:
             ray.kill(self.handle, no_restart=True)
         except Exception:  # noqa: BLE001 - it may be gone already, which is fine.
             pass
-        if self.channel_path is not None:
-            shutil.rmtree(self.channel_path.rsplit("/", 1)[0], ignore_errors=True)
+        folder = os.path.dirname(self.channel_path or "")
+        if os.path.basename(folder).startswith(CHANNEL_FOLDER_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def describe(self):
         return (
@@ -235,7 +238,7 @@ class RayPool:
         self._options = self.placement.actor_options(resources)
         self._check_fits(resources)
         self._threads = self.placement.torch_threads(resources)
-        self._target = self.placement.actor_count(resources)
+        self._target = self.placement.actor_count(resources, self._driver_cpus())
         self._last_scan = time.monotonic()
         fits = max(1, self._fitting_count(resources))
         if fits < self._target:
@@ -264,6 +267,13 @@ class RayPool:
                     "cluster whose GPU workers start from zero, wait for them "
                     "with --wait-for-gpus N)."
                 )
+
+    def _driver_cpus(self):
+        """1 if the driver's own node offers CPUs to Ray (it keeps one), else 0."""
+        for node in ray.nodes():
+            if node.get("NodeID") == self._node_id and node.get("Alive"):
+                return 1 if node.get("Resources", {}).get("CPU", 0) >= 1 else 0
+        return 0
 
     def _fitting_count(self, resources):
         """How many actors the cluster's total resources hold at most."""
@@ -399,7 +409,7 @@ class RayPool:
             self._target = max(
                 1,
                 min(
-                    self.placement.actor_count(resources),
+                    self.placement.actor_count(resources, self._driver_cpus()),
                     self._fitting_count(resources),
                 ),
             )

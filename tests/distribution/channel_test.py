@@ -65,6 +65,7 @@ def test_evaluation_error_comes_back_as_text_and_the_channel_goes_on(client):
     assert packed[0, 0] == 128
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_server_end_closing_is_a_lost_channel():
     # A server whose evaluation thread dies with the connection: the reply
     # never comes and the socket closes, as when an actor's process is killed.
@@ -81,6 +82,7 @@ def test_server_end_closing_is_a_lost_channel():
     stop.set()
     with pytest.raises(ChannelLost):
         client.result(number, 5.0)
+    client.close()
     server.close()
 
 

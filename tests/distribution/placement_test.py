@@ -20,6 +20,10 @@ def test_fractional_gpus():
 
 def test_cpu_actors_sized_to_the_cpus():
     assert Placement().actor_count(CPU_NODE) == 8
+    # The driver keeps a CPU of its node; a fixed count is taken as asked.
+    assert Placement().actor_count(CPU_NODE, driver_cpus=1) == 7
+    assert Placement().actor_count({"CPU": 1.0}, driver_cpus=1) == 1
+    assert Placement(num_actors=8).actor_count(CPU_NODE, driver_cpus=1) == 8
     assert Placement(cpus_per_actor=2).actor_count(CPU_NODE) == 4
     assert Placement(device="cpu").actor_options(GPU_NODE) == {
         "num_gpus": 0,
