@@ -1,7 +1,8 @@
 """Benchmark: evaluations/s of the in-process backend and of the Ray pool.
 
 Prints, for batches of 150 and 1,500 latents: evaluations per second of the
-in-process backend and of the pool with 1 and 2 CPU actors, and the pool's
+in-process backend and of the pool with 1 and 2 CPU actors (over the local
+socket channel) and with 1 actor reached by Ray calls, and the pool's
 dispatch overhead per batch (its wall time minus the longest compute time
 inside an actor for that batch, median over the repeats), and the overhead
 per batch when eight batches are in flight on one actor, as in a pipelined
@@ -58,19 +59,23 @@ def main():
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
 
-    # Three logical CPUs hold the three actors at once; an idle one uses no
+    # Four logical CPUs hold the four actors at once; an idle one uses no
     # CPU, so the pool being measured has the machine's cores to itself.
-    ray.init(num_cpus=3, include_dashboard=False, logging_level="ERROR")
+    ray.init(num_cpus=4, include_dashboard=False, logging_level="ERROR")
     spec = EvaluationSpec()
     backends = {"in-process": LocalPool(spec)}
     for count in (1, 2):
         backends[f"pool, {count} actor{'s' * (count > 1)}"] = RayPool(
             spec, Placement(device="cpu", num_actors=count)
         )
+    # The same actor reached by Ray calls, as actors on other nodes are.
+    backends["pool, 1 actor, Ray calls"] = RayPool(
+        spec, Placement(device="cpu", num_actors=1), local_channels=False
+    )
     rng = np.random.default_rng(0)
 
     print(
-        f"{'backend':<18} {'batch':>6} {'evals/s':>10} {'ms/batch':>9} "
+        f"{'backend':<26} {'batch':>6} {'evals/s':>10} {'ms/batch':>9} "
         f"{'dispatch overhead ms':>21}"
     )
     for batch in (150, 1500):
@@ -80,15 +85,16 @@ def main():
             wall, overhead = measure(pool, latents, repeats)
             shown = "-" if name == "in-process" else f"{overhead * 1e3:.2f}"
             print(
-                f"{name:<18} {batch:>6} {batch / wall:>10,.0f} {wall * 1e3:>9.2f} "
+                f"{name:<26} {batch:>6} {batch / wall:>10,.0f} {wall * 1e3:>9.2f} "
                 f"{shown:>21}"
             )
     latents = rng.standard_normal((150, 128)).astype(np.float32)
-    overhead = measure_pipelined(backends["pool, 1 actor"], latents, args.repeats)
-    print(
-        f"pool, 1 actor, 8 batches of 150 in flight: dispatch overhead "
-        f"{overhead * 1e3:.2f} ms per batch"
-    )
+    for name in ("pool, 1 actor", "pool, 1 actor, Ray calls"):
+        overhead = measure_pipelined(backends[name], latents, args.repeats)
+        print(
+            f"{name}, 8 batches of 150 in flight: dispatch overhead "
+            f"{overhead * 1e3:.2f} ms per batch"
+        )
     for pool in backends.values():
         pool.close()
     ray.shutdown()

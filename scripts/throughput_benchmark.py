@@ -10,8 +10,9 @@ alternate, each in a fresh process, so that their peak memory is their own
 and their ratio holds on a noisy machine.
 
 Prints iterations/s, evaluations/s, the ratio to the plain loop, archive size
-and QD score at equal evaluations, and peak memory of the driver and of each
-actor.
+and QD score at equal evaluations, peak memory of the driver and of each
+actor, and the CPU time per iteration the driver process (all its threads)
+and each actor used during the loop.
 
     python scripts/throughput_benchmark.py --iterations 2000 --rounds 2
     python scripts/throughput_benchmark.py --variant groups=2 --variant groups=1
@@ -68,7 +69,7 @@ def plain_loop(iterations, seed):
     for _ in range(3):
         warm.tell(*evaluate(warm.ask()))
     archive, scheduler = reference_scheduler(seed)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(iterations):
         latents = scheduler.ask()
         objective, measures = evaluate(latents)
@@ -76,6 +77,8 @@ def plain_loop(iterations, seed):
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
+        "driver_cpu_s": time.process_time() - cpu_start,
+        "actors_cpu_s": [],
         "archive_size": int(archive.stats.num_elites),
         "qd_score": float(archive.stats.qd_score),
         "actors_peak_mb": [],
@@ -94,15 +97,20 @@ def lsi_run(iterations, seed, settings):
         pool = start_pool(config)
         try:
             run = LsiRun(config, pool, prepare_run_dir(config))
+            before = {i["pid"]: i["cpu_seconds"] for i in pool.describe(refresh=True)}
+            cpu_start = time.process_time()
             result = run.run()
-            actors = [info["peak_rss_mb"] for info in pool.describe(refresh=True)]
+            driver_cpu = time.process_time() - cpu_start
+            infos = pool.describe(refresh=True)
         finally:
             pool.close()
     return {
         "seconds": result.seconds,
+        "driver_cpu_s": driver_cpu,
+        "actors_cpu_s": [i["cpu_seconds"] - before.get(i["pid"], 0) for i in infos],
         "archive_size": result.figures["archive_size"],
         "qd_score": result.figures["qd_score"],
-        "actors_peak_mb": actors,
+        "actors_peak_mb": [info["peak_rss_mb"] for info in infos],
     }
 
 
@@ -191,16 +199,22 @@ def main():
     )
     print(
         f"{'variant':<34} {'it/s':>7} {'evals/s':>9} {'ratio':>6} {'archive':>8} "
-        f"{'QD score':>9} {'driver MB':>10} {'actors MB':>14}"
+        f"{'QD score':>9} {'driver MB':>10} {'actors MB':>14} "
+        f"{'CPU ms/it driver':>17} {'actors':>11}"
     )
     for name, runs in results.items():
         best = min(runs, key=lambda r: r["seconds"])
         actors = "/".join(f"{mb:.0f}" for mb in best["actors_peak_mb"]) or "-"
+        per_it = 1e3 / args.iterations
+        actors_cpu = (
+            "/".join(f"{cpu * per_it:.1f}" for cpu in best["actors_cpu_s"]) or "-"
+        )
         print(
             f"{name:<34} {args.iterations / best['seconds']:>7.1f} "
             f"{evaluations / best['seconds']:>9,.0f} {base / best['seconds']:>6.2f} "
             f"{best['archive_size']:>8,} {best['qd_score']:>9,.1f} "
-            f"{best['driver_peak_mb']:>10.0f} {actors:>14}"
+            f"{best['driver_peak_mb']:>10.0f} {actors:>14} "
+            f"{best['driver_cpu_s'] * per_it:>17.1f} {actors_cpu:>11}"
         )
 
 

@@ -60,8 +60,9 @@ class EvaluationActor:
         return self._channel.path
 
     def info(self):
-        """Where the actor runs (device, GPU ids, node, host, process) and its
-        peak resident memory so far."""
+        """Where the actor runs (device, GPU ids, node, host, process), its
+        peak resident memory and the CPU time its process used so far."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
             "device": str(self.evaluator.device),
             "gpu_ids": self.gpu_ids,
@@ -70,7 +71,8 @@ class EvaluationActor:
             "pid": os.getpid(),
             "torch_threads": torch.get_num_threads(),
             "last_seconds": self.evaluator.last_seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": usage.ru_maxrss / 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
         }
 
     def sleep(self, seconds):
