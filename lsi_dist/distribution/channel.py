@@ -78,13 +78,13 @@ class ChannelServer:
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)
         self._listener.listen(1)
-        self._closed = False
-        threading.Thread(
+        self._accepting = threading.Thread(
             target=self._accept_loop, name="lsi-channel", daemon=True
-        ).start()
+        )
+        self._accepting.start()
 
     def _accept_loop(self):
-        while not self._closed:
+        while True:
             try:
                 conn, _ = self._listener.accept()
             except OSError:
@@ -144,7 +144,11 @@ class ChannelServer:
         requests.put(None)
 
     def close(self):
-        self._closed = True
+        try:
+            # Closing alone does not wake a thread blocked in accept().
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._listener.close()
         finally:

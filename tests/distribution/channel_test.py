@@ -101,6 +101,8 @@ def test_socket_folder_is_private_and_removed(server):
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     server.close()
     assert not os.path.exists(folder)
+    server._accepting.join(5)
+    assert not server._accepting.is_alive()  # close wakes the accepting thread
 
 
 def test_unreachable_path_raises_at_connect(tmp_path):
