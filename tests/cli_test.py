@@ -8,24 +8,12 @@ import pytest
 from lsi_dist.cli import main
 from lsi_dist.reports import OUTPUTS
 
-SHORT = [
-    "--cells",
-    "20",
-    "20",
-    "--iterations",
-    "12",
-    "--log-every",
-    "4",
-    "--checkpoint-every",
-    "4",
-    "--no-progress",
-]
-
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, ray_session):
+def finished_run(tmp_path_factory, ray_session, short_run_flags):
     run_dir = tmp_path_factory.mktemp("cli") / "run"
-    assert main(["run", *SHORT, "--output", str(run_dir), "--num-actors", "2"]) == 0
+    flags = [*short_run_flags, "--output", str(run_dir), "--num-actors", "2"]
+    assert main(["run", *flags]) == 0
     return run_dir
 
 

@@ -24,18 +24,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 RAY = str(Path(sys.executable).with_name("ray"))
-SHORT = [
-    "--cells",
-    "20",
-    "20",
-    "--iterations",
-    "12",
-    "--log-every",
-    "4",
-    "--checkpoint-every",
-    "4",
-    "--no-progress",
-]
 
 
 def free_port():
@@ -227,7 +215,7 @@ def lsi(env, *args, timeout=300):
     )
 
 
-def test_a_job_submitted_with_ray_job_submit(cluster, tmp_path):
+def test_a_job_submitted_with_ray_job_submit(cluster, tmp_path, short_run_flags):
     env = dict(
         cluster.env,
         RAY_ADDRESS=cluster.dashboard,
@@ -237,7 +225,7 @@ def test_a_job_submitted_with_ray_job_submit(cluster, tmp_path):
     )
     env.pop("RAY_AUTH_TOKEN_PATH", None)
     done = subprocess.run(
-        ["bash", "scripts/cluster_submit.sh", *SHORT, "--device", "gpu"],
+        ["bash", "scripts/cluster_submit.sh", *short_run_flags, "--device", "gpu"],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -282,7 +270,9 @@ def head_node_id(cluster):
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_driver_joins_with_address_and_survives_a_lost_worker(cluster, tmp_path):
+def test_driver_joins_with_address_and_survives_a_lost_worker(
+    cluster, tmp_path, short_run_flags
+):
     spare = cluster.add_worker(num_cpus=2)
     run_dir = tmp_path / "run"
     driver = subprocess.Popen(
@@ -292,7 +282,7 @@ def test_driver_joins_with_address_and_survives_a_lost_worker(cluster, tmp_path)
             "lsi_dist",
             "-v",
             "run",
-            *SHORT[:-3],
+            *short_run_flags[:-3],
             "--iterations",
             "400",
             "--log-every",

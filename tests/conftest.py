@@ -35,6 +35,24 @@ def ray_session():
 
 
 @pytest.fixture(scope="session")
+def short_run_flags():
+    """`lsi-dist run` flags for a run of seconds: small archive, 12 iterations,
+    metrics and checkpoints every 4."""
+    return (
+        "--cells",
+        "20",
+        "20",
+        "--iterations",
+        "12",
+        "--log-every",
+        "4",
+        "--checkpoint-every",
+        "4",
+        "--no-progress",
+    )
+
+
+@pytest.fixture(scope="session")
 def mnist_dir():
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip(
