@@ -202,10 +202,10 @@ def main():
         f"{'QD score':>9} {'driver MB':>10} {'actors MB':>14} "
         f"{'CPU ms/it driver':>17} {'actors':>11}"
     )
+    per_it = 1e3 / args.iterations  # seconds of CPU to ms per iteration
     for name, runs in results.items():
         best = min(runs, key=lambda r: r["seconds"])
         actors = "/".join(f"{mb:.0f}" for mb in best["actors_peak_mb"]) or "-"
-        per_it = 1e3 / args.iterations
         actors_cpu = (
             "/".join(f"{cpu * per_it:.1f}" for cpu in best["actors_cpu_s"]) or "-"
         )
