@@ -35,6 +35,9 @@ class Echo:
         self._server = ChannelServer(self.evaluate)
         return self._server.path
 
+    def close_channel(self):
+        self._server.close()  # removes the socket's folder
+
 
 def cpu_seconds():
     """CPU seconds so far of every process: ``{(pid, name): seconds}``."""
@@ -113,6 +116,7 @@ def main():
             actor_pid,
         )
     client.close()
+    ray.get(actor.close_channel.remote())
     ray.shutdown()
 
 
